@@ -1,12 +1,14 @@
 package testbed
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"net"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -93,9 +95,31 @@ func (b *Bed) Stop() error {
 	return b.ControlPlane.Stop()
 }
 
+// Logs holds everything the operator logged in this test process, so tests can prove what never
+// appears in logs (secret values). It is printed when tests fail.
+var Logs = &syncBuffer{}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns everything logged so far.
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // Main is a TestMain body: it starts a Bed into *bed, runs the tests and stops everything.
 func Main(m *testing.M, bed **Bed) int {
-	log.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(os.Stderr)))
+	log.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(Logs)))
 	b, err := Start()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testbed:", err)
@@ -103,6 +127,9 @@ func Main(m *testing.M, bed **Bed) int {
 	}
 	*bed = b
 	code := m.Run()
+	if code != 0 {
+		fmt.Fprintf(os.Stderr, "--- operator logs ---\n%s\n", Logs.String())
+	}
 	if err := b.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "testbed: stopping:", err)
 	}
