@@ -43,6 +43,12 @@ func StartControlPlane() (*ControlPlane, error) {
 		ErrorIfCRDPathMissing: true,
 		BinaryAssetsDirectory: assets,
 	}
+	// The issuer discovery document names the JWKS at the advertise address; keep it on loopback
+	// (the default is a TEST-NET address that nothing here may contact).
+	// A loopback advertise address needs the endpoint reconciler off (envtest has no nodes anyway).
+	apiServerArgs := env.ControlPlane.GetAPIServer().Configure()
+	apiServerArgs.Set("advertise-address", "127.0.0.1")
+	apiServerArgs.Set("endpoint-reconciler-type", "none")
 	cfg, err := env.Start()
 	if err != nil {
 		_ = env.Stop()
