@@ -90,9 +90,16 @@ verify: generate manifests bundle ## Fail if generated files differ from what is
 build: generate ## Build the operator binary.
 	go build -trimpath -o $(BIN)/manager .
 
+# The demo suggests the user's kubectl, or builds one from the apiserver's sources when there is none.
+DEMO_KUBECTL := $(or $(shell command -v kubectl 2>/dev/null),$(KUBECTL))
+
 .PHONY: demo
-demo: envtest kubectl ## Run the operator against a local control plane and the AWS emulator (DEMO_EXIT=1 exits after printing).
-	go run ./hack/demo --kubectl $(KUBECTL)
+demo: envtest $(DEMO_KUBECTL) ## Run the operator against a local control plane and the AWS emulator (DEMO_EXIT=1 exits after printing).
+	go run ./hack/demo --kubectl $(DEMO_KUBECTL)
+
+.PHONY: run
+run: generate ## Run the operator against the cluster of the current kubeconfig.
+	go run . --metrics-secure=false --metrics-bind-address=:8080
 
 ##@ Deployment
 

@@ -40,11 +40,16 @@ type Bed struct {
 
 // Start starts kube-apiserver + etcd and the emulator, and points the AWS SDK at the emulator.
 func Start() (*Bed, error) {
+	return StartWith(awsemu.Options{})
+}
+
+// StartWith is Start with the emulator's options (its HTTPClient is the bed's own).
+func StartWith(emuOpts awsemu.Options) (*Bed, error) {
 	cp, err := StartControlPlane()
 	if err != nil {
 		return nil, err
 	}
-	bed, err := startOn(cp)
+	bed, err := startOn(cp, emuOpts)
 	if err != nil {
 		_ = cp.Stop()
 		return nil, err
@@ -52,7 +57,7 @@ func Start() (*Bed, error) {
 	return bed, nil
 }
 
-func startOn(cp *ControlPlane) (*Bed, error) {
+func startOn(cp *ControlPlane, emuOpts awsemu.Options) (*Bed, error) {
 	k8s, err := client.New(cp.Config, client.Options{Scheme: operator.Scheme()})
 	if err != nil {
 		return nil, err
@@ -68,7 +73,8 @@ func startOn(cp *ControlPlane) (*Bed, error) {
 		return nil, err
 	}
 	// The apiserver's discovery endpoints need credentials; the admin client has them.
-	emu := awsemu.New(awsemu.Options{HTTPClient: httpClient})
+	emuOpts.HTTPClient = httpClient
+	emu := awsemu.New(emuOpts)
 	if _, err := emu.CreateOIDCProvider(issuer, []string{irsa.WebIdentityAudience}); err != nil {
 		return nil, err
 	}
