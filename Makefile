@@ -80,11 +80,13 @@ test: generate manifests fmt vet envtest ## Unit and integration tests against a
 	go test ./... -count=1 -timeout 20m
 
 .PHONY: verify
-verify: generate manifests bundle ## Fail if generated files differ from what is committed.
-	@if [ -n "$$(git status --porcelain -- apis config bundle bundle.Dockerfile catalog)" ]; then \
-		git status --porcelain -- apis config bundle bundle.Dockerfile catalog; \
-		git --no-pager diff --stat; \
-		echo "generated files are out of date: run 'make generate manifests bundle' and commit"; exit 1; fi
+verify: verify-generated verify-bundle-drift olm-verify ## Generated files are committed and current; every OLM check passes.
+
+.PHONY: verify-generated
+verify-generated: generate manifests ## Fail if DeepCopy, CRD or RBAC differ from what is committed.
+	@if [ -n "$$(git status --porcelain -- apis config)" ]; then \
+		git status --porcelain -- apis config; git --no-pager diff --stat -- apis config; \
+		echo "generated files are out of date: run 'make generate manifests' and commit"; exit 1; fi
 
 .PHONY: build
 build: generate ## Build the operator binary.
@@ -112,9 +114,8 @@ install: manifests $(KUSTOMIZE) ## Install the CRDs into the cluster of the curr
 	$(KUSTOMIZE) build config/crd | kubectl apply -f -
 
 .PHONY: deploy
-deploy: manifests $(KUSTOMIZE) ## Deploy the operator into the cluster of the current kubeconfig.
-	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
-	$(KUSTOMIZE) build config/default | kubectl apply -f -
+deploy: manifests $(KUSTOMIZE) ## Deploy the operator (image IMG) into the cluster of the current kubeconfig.
+	$(KUSTOMIZE) build config/default | sed 's|image: controller:latest|image: $(IMG)|' | kubectl apply -f -
 
 ##@ Tools (built from pinned module sources into ./bin)
 
@@ -155,3 +156,5 @@ $(OPM):
 	cd tools/opm && CGO_ENABLED=1 go build -trimpath -tags json1,containers_image_openpgp \
 		-ldflags "-s -w -X github.com/operator-framework/operator-registry/cmd/opm/version.opmVersion=$(OPM_VERSION)" \
 		-o $@ github.com/operator-framework/operator-registry/cmd/opm
+
+include hack/olm.mk

@@ -32,14 +32,19 @@ type ControlPlane struct {
 }
 
 // StartControlPlane starts etcd and kube-apiserver from KUBEBUILDER_ASSETS (set by the Makefile)
-// or from the repository's bin/k8s folder.
+// or from the repository's bin/k8s folder, with the CRDs of config/crd/bases.
 func StartControlPlane() (*ControlPlane, error) {
-	assets, err := assetsDir()
+	return StartControlPlaneWithCRDs(filepath.Join(RepoRoot(), "config", "crd", "bases"))
+}
+
+// StartControlPlaneWithCRDs is StartControlPlane with CRDs from the given files or folders.
+func StartControlPlaneWithCRDs(crdPaths ...string) (*ControlPlane, error) {
+	assets, err := AssetsDir()
 	if err != nil {
 		return nil, err
 	}
 	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join(RepoRoot(), "config", "crd", "bases")},
+		CRDDirectoryPaths:     crdPaths,
 		ErrorIfCRDPathMissing: true,
 		BinaryAssetsDirectory: assets,
 	}
@@ -70,15 +75,16 @@ func (cp *ControlPlane) Stop() error {
 	return err
 }
 
-func assetsDir() (string, error) {
+// AssetsDir is the folder holding kube-apiserver and etcd.
+func AssetsDir() (string, error) {
 	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
 		return dir, nil
 	}
-	matches, _ := filepath.Glob(filepath.Join(RepoRoot(), "bin", "k8s", "*-"+runtime.GOOS+"-"+runtime.GOARCH))
+	matches, _ := filepath.Glob(filepath.Join(RepoRoot(), "bin", "k8s", "*-"+runtime.GOOS+"-"+runtime.GOARCH, "kube-apiserver"))
 	if len(matches) == 0 {
 		return "", fmt.Errorf("no kube-apiserver/etcd found: run `make envtest` or set KUBEBUILDER_ASSETS")
 	}
-	return matches[len(matches)-1], nil
+	return filepath.Dir(matches[len(matches)-1]), nil
 }
 
 // childPIDs lists this process's children whose command name is one of names. envtest starts

@@ -39,6 +39,7 @@ type KeyMapping struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Secret Key",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:text"}
 	SecretKey string `json:"secretKey"`
 }
 
@@ -137,7 +138,9 @@ type SsmConfigStatus struct {
 // +kubebuilder:printcolumn:name="Keys",type=integer,JSONPath=`.status.syncedKeys`
 // +kubebuilder:printcolumn:name="Last Sync",type=date,JSONPath=`.status.lastSyncTime`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
-// +operator-sdk:csv:customresourcedefinitions:displayName="SSM Config",resources={{Secret,v1,""}}
+// The controller records Events with events.k8s.io/v1; listing Event v1 here also tells bundle
+// validation which Event API the RBAC rule is for.
+// +operator-sdk:csv:customresourcedefinitions:displayName="SSM Config",resources={{Secret,v1,""},{Event,v1,""}}
 type SsmConfig struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
