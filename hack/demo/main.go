@@ -98,7 +98,8 @@ func run() error {
 		return err
 	}
 	fmt.Printf("\nThe cluster stays up. Try:\n  export KUBECONFIG=%s\n  %s get ssmconfigs,secrets,serviceaccounts -n airflow\n", kubeconfig, *kubectl)
-	fmt.Printf("  AWS_ENDPOINT_URL=%s aws ssm put-parameter --name /dev-qa/airflow/FERNET_KEY --value new --type SecureString --overwrite\n", bed.EmulatorURL)
+	fmt.Printf("  AWS_ENDPOINT_URL=%s AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-east-1 \\\n"+
+		"    aws ssm put-parameter --name /dev-qa/airflow/FERNET_KEY --value rotated --type SecureString --overwrite\n", bed.EmulatorURL)
 	if *exitAfter {
 		return nil
 	}
