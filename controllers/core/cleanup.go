@@ -8,6 +8,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"github.com/605-tv/k8s-aws-operator/internal/irsa"
+	"github.com/605-tv/k8s-aws-operator/internal/steps"
 )
 
 // deleteRole detaches the role's policies and deletes it. A role that is already gone is success,
@@ -26,7 +27,7 @@ func (r *ServiceAccountReconciler) deleteRole(ctx context.Context, run *roleRun)
 	case errors.Is(err, irsa.ErrRolePropagating):
 		return propagating(err)
 	default:
-		return transient(ReasonIAMError, "deleting IAM role "+run.roleName, err)
+		return steps.Transient(ReasonIAMError, "deleting IAM role "+run.roleName, err)
 	}
 }
 

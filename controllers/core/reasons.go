@@ -1,9 +1,10 @@
 package core
 
 import (
-	"fmt"
 	"strings"
 	"time"
+
+	"github.com/605-tv/k8s-aws-operator/internal/steps"
 )
 
 // Event reasons. Normal events report a change in IAM, Warning events a refusal or a failure.
@@ -38,46 +39,13 @@ const (
 	maxNoteLength = 1000
 )
 
-// stepError stops a reconcile at one step, with the reason users see in the Warning Event.
-type stepError struct {
-	reason  string
-	message string
-	cause   error
-	// retry hands the error to the workqueue's backoff: the cause is transient.
-	retry bool
-	// after is when to look again when not retrying with backoff; zero means at the next resync.
-	after time.Duration
-	// quiet marks an expected passing state: no Warning Event, no error in the log.
-	quiet bool
-}
-
-func (e *stepError) Error() string {
-	if e.cause != nil {
-		return e.message + ": " + e.cause.Error()
-	}
-	return e.message
-}
-
-func (e *stepError) Unwrap() error { return e.cause }
-
-// refusal is a problem only the ServiceAccount's owner (or the IAM admin) can fix: retrying
-// sooner than the resync would not help, and editing the ServiceAccount triggers a reconcile.
-func refusal(reason, format string, args ...any) *stepError {
-	return &stepError{reason: reason, message: fmt.Sprintf(format, args...)}
-}
-
-// transient is a failure of AWS or of the API server that backoff retries may overcome.
-func transient(reason, action string, err error) *stepError {
-	return &stepError{reason: reason, message: action, cause: err, retry: true}
-}
-
 // requeueSoon is an expected passing state, looked at again after a short while, quietly.
-func requeueSoon(message string, after time.Duration, cause error) *stepError {
-	return &stepError{message: message, cause: cause, after: after, quiet: true}
+func requeueSoon(message string, after time.Duration, cause error) *steps.Error {
+	return &steps.Error{Message: message, Cause: cause, After: after, Quiet: true}
 }
 
 // propagating is IAM's eventual consistency, expected right after CreateRole.
-func propagating(err error) *stepError {
+func propagating(err error) *steps.Error {
 	return requeueSoon("waiting for IAM to propagate the role", propagationRetryInterval, err)
 }
 

@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/605-tv/k8s-aws-operator/internal/irsa"
+	"github.com/605-tv/k8s-aws-operator/internal/steps"
 )
 
 // Roles converges and deletes IAM roles; *irsa.RoleManager implements it.
@@ -70,7 +71,7 @@ func (r *ServiceAccountReconciler) Reconcile(ctx context.Context, req reconcile.
 	var err error
 	switch {
 	case wantsRole(sa):
-		err = r.runSteps(ctx, run,
+		err = steps.Run(ctx, run,
 			r.parsePolicies,
 			r.checkGuardrails,
 			r.findProvider,
@@ -79,7 +80,7 @@ func (r *ServiceAccountReconciler) Reconcile(ctx context.Context, req reconcile.
 			r.annotate,
 		)
 	case controllerutil.ContainsFinalizer(sa, Finalizer):
-		err = r.runSteps(ctx, run,
+		err = steps.Run(ctx, run,
 			r.deleteRole,
 			r.release,
 		)
@@ -115,31 +116,20 @@ func (r *ServiceAccountReconciler) newRun(sa *corev1.ServiceAccount) *roleRun {
 	}
 }
 
-type step func(ctx context.Context, run *roleRun) error
-
-func (r *ServiceAccountReconciler) runSteps(ctx context.Context, run *roleRun, steps ...step) error {
-	for _, s := range steps {
-		if err := s(ctx, run); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // result requeues transient failures with backoff (by returning the error), everything else when
 // it is worth looking again: at the next jittered resync, or sooner for a propagating role or a
 // missing OIDC provider.
 func (r *ServiceAccountReconciler) result(run *roleRun, err error) (reconcile.Result, error) {
-	var stepErr *stepError
+	var stepErr *steps.Error
 	switch {
 	case err == nil && run.released:
 		return reconcile.Result{}, nil
 	case err == nil:
 		return reconcile.Result{RequeueAfter: r.Jitter(r.ResyncPeriod)}, nil
-	case !errors.As(err, &stepErr) || stepErr.retry:
+	case !errors.As(err, &stepErr) || stepErr.Retry:
 		return reconcile.Result{}, err
-	case stepErr.after > 0:
-		return reconcile.Result{RequeueAfter: r.Jitter(stepErr.after)}, nil
+	case stepErr.After > 0:
+		return reconcile.Result{RequeueAfter: r.Jitter(stepErr.After)}, nil
 	default:
 		return reconcile.Result{RequeueAfter: r.Jitter(r.ResyncPeriod)}, nil
 	}

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/605-tv/k8s-aws-operator/internal/irsa"
+	"github.com/605-tv/k8s-aws-operator/internal/steps"
 )
 
 func TestReconcile(t *testing.T) {
@@ -107,10 +108,10 @@ func TestResult(t *testing.T) {
 	}{
 		{name: "converged: next resync", wantRequeue: 10 * time.Minute},
 		{name: "released: nothing left to watch", released: true},
-		{name: "refused: next resync", err: refusal(ReasonPolicyNotAllowed, "no"), wantRequeue: 10 * time.Minute},
+		{name: "refused: next resync", err: steps.Refusal(ReasonPolicyNotAllowed, "no"), wantRequeue: 10 * time.Minute},
 		{name: "propagating: a few seconds", err: propagating(irsa.ErrRolePropagating), wantRequeue: propagationRetryInterval},
-		{name: "provider missing: a minute", err: &stepError{reason: ReasonOIDCProviderNotFound, after: providerRecheckInterval}, wantRequeue: providerRecheckInterval},
-		{name: "transient: backoff", err: transient(ReasonIAMError, "x", errors.New("boom")), wantErr: true},
+		{name: "provider missing: a minute", err: &steps.Error{Reason: ReasonOIDCProviderNotFound, After: providerRecheckInterval}, wantRequeue: providerRecheckInterval},
+		{name: "transient: backoff", err: steps.Transient(ReasonIAMError, "x", errors.New("boom")), wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -143,12 +144,12 @@ func TestReport(t *testing.T) {
 		{
 			name:    "changes made before a failure are still reported",
 			ensured: irsa.EnsureResult{RoleARN: testRoleARN, Created: true},
-			err:     transient(ReasonIAMError, "attaching", errors.New("Throttling")),
+			err:     steps.Transient(ReasonIAMError, "attaching", errors.New("Throttling")),
 			want:    []string{"Normal RoleCreated", "Warning IAMError"},
 		},
 		{name: "propagating: silent", err: propagating(irsa.ErrRolePropagating)},
-		{name: "refusal", err: refusal(ReasonInvalidPolicies, "bad"), want: []string{"Warning InvalidPolicies"}},
-		{name: "provider missing", err: &stepError{reason: ReasonOIDCProviderNotFound, message: "missing"}, want: []string{"Warning OIDCProviderNotFound"}},
+		{name: "refusal", err: steps.Refusal(ReasonInvalidPolicies, "bad"), want: []string{"Warning InvalidPolicies"}},
+		{name: "provider missing", err: &steps.Error{Reason: ReasonOIDCProviderNotFound, Message: "missing"}, want: []string{"Warning OIDCProviderNotFound"}},
 		{name: "deleted", deleted: true, want: []string{"Normal RoleDeleted"}},
 		{name: "foreign role left", foreign: true, want: []string{"Warning RoleConflict"}},
 	}
@@ -168,7 +169,7 @@ func TestReportNamesWhatChanged(t *testing.T) {
 	run := f.r.newRun(serviceAccount())
 	run.ensured = irsa.EnsureResult{RoleARN: testRoleARN, Attached: []string{customPolicy, s3ReadOnly}}
 
-	f.r.report(context.Background(), run, refusal(ReasonPolicyNotAllowed, "policies not allowed: %s", adminAccess))
+	f.r.report(context.Background(), run, steps.Refusal(ReasonPolicyNotAllowed, "policies not allowed: %s", adminAccess))
 
 	events := f.events()
 	require.Len(t, events, 2)

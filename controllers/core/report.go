@@ -7,6 +7,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/605-tv/k8s-aws-operator/internal/steps"
 )
 
 // change is one Normal Event: something the operator changed in IAM.
@@ -24,28 +26,28 @@ func (r *ServiceAccountReconciler) report(ctx context.Context, run *roleRun, err
 		r.Recorder.Eventf(run.sa, nil, corev1.EventTypeWarning, ReasonRoleConflict, "DeleteRole",
 			"IAM role %s is not owned by this ServiceAccount and was left in place", run.roleName)
 	}
-	var stepErr *stepError
+	var stepErr *steps.Error
 	if !errors.As(err, &stepErr) {
 		return
 	}
 	logStop(ctx, stepErr)
-	if !stepErr.quiet {
-		r.Recorder.Eventf(run.sa, nil, corev1.EventTypeWarning, stepErr.reason, "Reconcile", "%s", oneLine(stepErr.Error()))
+	if !stepErr.Quiet {
+		r.Recorder.Eventf(run.sa, nil, corev1.EventTypeWarning, stepErr.Reason, "Reconcile", "%s", oneLine(stepErr.Error()))
 	}
 }
 
 // logStop logs what is not returned to controller-runtime, which logs the errors it retries.
 // A missing OIDC provider is the cluster admin's to fix, so it is logged as an error.
-func logStop(ctx context.Context, stepErr *stepError) {
+func logStop(ctx context.Context, stepErr *steps.Error) {
 	logger := log.FromContext(ctx)
 	switch {
-	case stepErr.retry:
-	case stepErr.quiet:
+	case stepErr.Retry:
+	case stepErr.Quiet:
 		logger.V(1).Info("looking again shortly", "message", stepErr.Error())
-	case stepErr.reason == ReasonOIDCProviderNotFound:
+	case stepErr.Reason == ReasonOIDCProviderNotFound:
 		logger.Error(stepErr, "no role created: the cluster's OIDC provider is missing in IAM")
 	default:
-		logger.Info("role not converged", "reason", stepErr.reason, "message", stepErr.Error())
+		logger.Info("role not converged", "reason", stepErr.Reason, "message", stepErr.Error())
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/605-tv/k8s-aws-operator/internal/irsa"
+	"github.com/605-tv/k8s-aws-operator/internal/steps"
 )
 
 // parsePolicies reads the annotation. Any invalid entry, or more policies than a role may hold,
@@ -21,7 +22,7 @@ import (
 func (r *ServiceAccountReconciler) parsePolicies(_ context.Context, run *roleRun) error {
 	arns, err := irsa.ParsePolicyARNs(run.sa.Annotations[PoliciesAnnotation], r.Guardrails.MaxPolicies)
 	if err != nil {
-		return refusal(ReasonInvalidPolicies, "annotation %s: %s; nothing was applied", PoliciesAnnotation, oneLine(err.Error()))
+		return steps.Refusal(ReasonInvalidPolicies, "annotation %s: %s; nothing was applied", PoliciesAnnotation, oneLine(err.Error()))
 	}
 	run.policies = arns
 	return nil
@@ -31,7 +32,7 @@ func (r *ServiceAccountReconciler) parsePolicies(_ context.Context, run *roleRun
 func (r *ServiceAccountReconciler) checkGuardrails(_ context.Context, run *roleRun) error {
 	allowed, refused := r.Guardrails.Check(run.policies)
 	if len(refused) > 0 {
-		return refusal(ReasonPolicyNotAllowed, "policies not allowed by the operator's guardrails: %s; nothing was applied",
+		return steps.Refusal(ReasonPolicyNotAllowed, "policies not allowed by the operator's guardrails: %s; nothing was applied",
 			strings.Join(refused, ", "))
 	}
 	run.policies = allowed
@@ -45,9 +46,9 @@ func (r *ServiceAccountReconciler) findProvider(ctx context.Context, run *roleRu
 	var missing *ProviderNotFoundError
 	switch {
 	case errors.As(err, &missing):
-		return &stepError{reason: ReasonOIDCProviderNotFound, message: missing.Error(), after: providerRecheckInterval}
+		return &steps.Error{Reason: ReasonOIDCProviderNotFound, Message: missing.Error(), After: providerRecheckInterval}
 	case err != nil:
-		return transient(ReasonDiscoveryFailed, "discovering the cluster's IAM OIDC provider", err)
+		return steps.Transient(ReasonDiscoveryFailed, "discovering the cluster's IAM OIDC provider", err)
 	}
 	run.provider = provider
 	return nil
@@ -68,7 +69,7 @@ func (r *ServiceAccountReconciler) addFinalizer(ctx context.Context, run *roleRu
 func (r *ServiceAccountReconciler) ensureRole(ctx context.Context, run *roleRun) error {
 	trust, err := irsa.TrustPolicy(run.provider.ARN, run.provider.IssuerURL, run.sa.Namespace, run.sa.Name)
 	if err != nil {
-		return transient(ReasonIAMError, "building the trust policy", err)
+		return steps.Transient(ReasonIAMError, "building the trust policy", err)
 	}
 	run.ensured, err = r.Roles.Ensure(ctx, irsa.DesiredRole{
 		Name:        run.roleName,
@@ -88,9 +89,9 @@ func (r *ServiceAccountReconciler) ensureRole(ctx context.Context, run *roleRun)
 		return propagating(err)
 	case errors.As(err, &conflict):
 		r.managed.forget(run.key)
-		return refusal(ReasonRoleConflict, "%s", conflict.Error())
+		return steps.Refusal(ReasonRoleConflict, "%s", conflict.Error())
 	default:
-		return transient(ReasonIAMError, "converging IAM role "+run.roleName, err)
+		return steps.Transient(ReasonIAMError, "converging IAM role "+run.roleName, err)
 	}
 }
 
@@ -118,7 +119,7 @@ func (r *ServiceAccountReconciler) patch(ctx context.Context, run *roleRun, acti
 		// The ServiceAccount changed since it was read; the next run starts from the new version.
 		return requeueSoon(action+": the ServiceAccount changed meanwhile", conflictRetryInterval, err)
 	case err != nil:
-		return transient(ReasonKubernetesError, action, err)
+		return steps.Transient(ReasonKubernetesError, action, err)
 	}
 	log.FromContext(ctx).V(1).Info("patched ServiceAccount", "action", action)
 	return nil

@@ -15,29 +15,30 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/605-tv/k8s-aws-operator/internal/irsa"
+	"github.com/605-tv/k8s-aws-operator/internal/steps"
 )
 
 // requireStepError checks that err stopped the run with reason, or that there was no error.
-func requireStepError(t *testing.T, err error, reason string) *stepError {
+func requireStepError(t *testing.T, err error, reason string) *steps.Error {
 	t.Helper()
 	if reason == "" {
 		require.NoError(t, err)
 		return nil
 	}
-	var stepErr *stepError
+	var stepErr *steps.Error
 	require.ErrorAs(t, err, &stepErr)
-	assert.Equal(t, reason, stepErr.reason, "message: %s", stepErr)
+	assert.Equal(t, reason, stepErr.Reason, "message: %s", stepErr)
 	return stepErr
 }
 
 // requireQuiet checks that err asks for a quiet look again after the interval.
 func requireQuiet(t *testing.T, err error, after time.Duration) {
 	t.Helper()
-	var stepErr *stepError
+	var stepErr *steps.Error
 	require.ErrorAs(t, err, &stepErr)
-	assert.True(t, stepErr.quiet)
-	assert.False(t, stepErr.retry)
-	assert.Equal(t, after, stepErr.after)
+	assert.True(t, stepErr.Quiet)
+	assert.False(t, stepErr.Retry)
+	assert.Equal(t, after, stepErr.After)
 }
 
 func TestParsePolicies(t *testing.T) {
@@ -66,7 +67,7 @@ func TestParsePolicies(t *testing.T) {
 			run := f.r.newRun(serviceAccount(withAnnotation(PoliciesAnnotation, tt.annotation)))
 			err := f.r.parsePolicies(context.Background(), run)
 			if stepErr := requireStepError(t, err, tt.reason); stepErr != nil {
-				assert.False(t, stepErr.retry, "a user error is not retried with backoff")
+				assert.False(t, stepErr.Retry, "a user error is not retried with backoff")
 				assert.Contains(t, stepErr.Error(), tt.mentions)
 				assert.LessOrEqual(t, len(oneLine(stepErr.Error())), maxNoteLength)
 				return
@@ -139,8 +140,8 @@ func TestFindProvider(t *testing.T) {
 			run := f.r.newRun(serviceAccount())
 			err := f.r.findProvider(context.Background(), run)
 			if stepErr := requireStepError(t, err, tt.reason); stepErr != nil {
-				assert.Equal(t, tt.retry, stepErr.retry)
-				assert.Equal(t, tt.after, stepErr.after)
+				assert.Equal(t, tt.retry, stepErr.Retry)
+				assert.Equal(t, tt.after, stepErr.After)
 				return
 			}
 			assert.Equal(t, testProviderARN, run.provider.ARN)

@@ -18,6 +18,7 @@ import (
 	ssmv1alpha1 "github.com/605-tv/k8s-aws-operator/apis/ssm/v1alpha1"
 	"github.com/605-tv/k8s-aws-operator/internal/metrics"
 	"github.com/605-tv/k8s-aws-operator/internal/ssmfetch"
+	"github.com/605-tv/k8s-aws-operator/internal/steps"
 )
 
 // Fetcher reads parameters; *ssmfetch.Fetcher batches the reads of all reconciles together.
@@ -67,7 +68,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 
 	start := r.Clock.Now()
 	run := &syncRun{obj: obj, key: req.NamespacedName, secretName: secretNameOf(obj), now: start}
-	err := r.runSteps(ctx, run,
+	err := steps.Run(ctx, run,
 		r.checkAccess,
 		r.claimSecret,
 		r.loadValues,
@@ -99,22 +100,11 @@ type syncRun struct {
 	changes secretChanges
 }
 
-type step func(ctx context.Context, run *syncRun) error
-
-func (r *Reconciler) runSteps(ctx context.Context, run *syncRun, steps ...step) error {
-	for _, s := range steps {
-		if err := s(ctx, run); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // result requeues transient failures with backoff (by returning the error) and everything else
 // when its next refresh is due.
 func (r *Reconciler) result(run *syncRun, err error) (reconcile.Result, error) {
-	var syncErr *syncError
-	if errors.As(err, &syncErr) && syncErr.retry {
+	var syncErr *steps.Error
+	if errors.As(err, &syncErr) && syncErr.Retry {
 		return reconcile.Result{}, err
 	}
 	interval := refreshInterval(run.obj)

@@ -13,15 +13,16 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/605-tv/k8s-aws-operator/internal/metrics"
+	"github.com/605-tv/k8s-aws-operator/internal/steps"
 )
 
 // readyCondition turns a sync's outcome into the Ready condition.
 func readyCondition(run *syncRun, err error) metav1.Condition {
 	cond := metav1.Condition{Type: ConditionReady, Status: metav1.ConditionFalse, ObservedGeneration: run.obj.Generation}
-	var syncErr *syncError
+	var syncErr *steps.Error
 	switch notFound := run.record.values.notFound; {
 	case errors.As(err, &syncErr):
-		cond.Reason, cond.Message = syncErr.reason, syncErr.Error()
+		cond.Reason, cond.Message = syncErr.Reason, syncErr.Error()
 	case err != nil:
 		cond.Reason, cond.Message = ReasonKubernetesError, err.Error()
 	case len(notFound) > 0:

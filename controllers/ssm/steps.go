@@ -13,6 +13,7 @@ import (
 
 	"github.com/605-tv/k8s-aws-operator/internal/metrics"
 	"github.com/605-tv/k8s-aws-operator/internal/ssmfetch"
+	"github.com/605-tv/k8s-aws-operator/internal/steps"
 )
 
 // checkAccess refuses, before anything is read, names outside the namespace's access policy.
@@ -23,7 +24,7 @@ func (r *Reconciler) checkAccess(ctx context.Context, run *syncRun) error {
 	}
 	run.denied = r.Policy.deniedNames(ns, &run.obj.Spec)
 	if len(run.denied) > 0 {
-		return userError(ReasonPathNotAllowed, "namespace %s may not read %s (see the %s annotation on the Namespace)",
+		return steps.Refusal(ReasonPathNotAllowed, "namespace %s may not read %s (see the %s annotation on the Namespace)",
 			ns.Name, strings.Join(bounded(run.denied), ", "), AllowedPathsAnnotation)
 	}
 	return nil
@@ -37,7 +38,7 @@ func (r *Reconciler) claimSecret(ctx context.Context, run *syncRun) error {
 		return err
 	}
 	if !metav1.IsControlledBy(secret, run.obj) {
-		return userError(ReasonSecretConflict, "Secret %s already exists and is not managed by this SsmConfig; "+
+		return steps.Refusal(ReasonSecretConflict, "Secret %s already exists and is not managed by this SsmConfig; "+
 			"delete it or set spec.secretName to another name", run.secretName)
 	}
 	run.secret = secret
@@ -119,7 +120,7 @@ func (r *Reconciler) composeSecret(_ context.Context, run *syncRun) error {
 	}
 	data, err := secretData(&run.obj.Spec, run.record.values, previous)
 	if err != nil {
-		return userError(ReasonInvalidSpec, "%s", err.Error())
+		return steps.Refusal(ReasonInvalidSpec, "%s", err.Error())
 	}
 	run.data = data
 	return nil

@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	ssmv1alpha1 "github.com/605-tv/k8s-aws-operator/apis/ssm/v1alpha1"
+	"github.com/605-tv/k8s-aws-operator/internal/steps"
 )
 
 func TestRecordDue(t *testing.T) {
@@ -69,8 +70,8 @@ func TestAWSErrorReasons(t *testing.T) {
 	}
 	for _, tc := range cases {
 		got := awsError(tc.err)
-		assert.Equal(t, tc.want, got.reason, tc.err.Error())
-		assert.True(t, got.retry)
+		assert.Equal(t, tc.want, got.Reason, tc.err.Error())
+		assert.True(t, got.Retry)
 		assert.ErrorIs(t, got, tc.err)
 	}
 }
@@ -91,7 +92,7 @@ func TestReadyCondition(t *testing.T) {
 		{name: "synced", run: synced, wantStatus: metav1.ConditionTrue, wantReason: ReasonSynced, wantMsg: "Secret s holds 2 key(s)"},
 		{name: "missing", run: missing, wantStatus: metav1.ConditionFalse, wantReason: ReasonParameterNotFound,
 			wantMsg: "1 parameter(s) not found in SSM: /x/B; Secret s holds the other 1 key(s)"},
-		{name: "conflict", run: synced, err: userError(ReasonSecretConflict, "taken"), wantStatus: metav1.ConditionFalse,
+		{name: "conflict", run: synced, err: steps.Refusal(ReasonSecretConflict, "taken"), wantStatus: metav1.ConditionFalse,
 			wantReason: ReasonSecretConflict, wantMsg: "taken"},
 		{name: "aws", run: synced, err: awsError(errors.New("boom")), wantStatus: metav1.ConditionFalse,
 			wantReason: ReasonAWSError, wantMsg: "reading from SSM: boom"},
@@ -130,9 +131,9 @@ func TestClaimSecret(t *testing.T) {
 			run := &syncRun{obj: owner, key: types.NamespacedName{Namespace: "ns", Name: "app"}, secretName: "app"}
 			err := r.claimSecret(context.Background(), run)
 			if tc.wantReason != "" {
-				var syncErr *syncError
+				var syncErr *steps.Error
 				require.ErrorAs(t, err, &syncErr)
-				assert.Equal(t, tc.wantReason, syncErr.reason)
+				assert.Equal(t, tc.wantReason, syncErr.Reason)
 				assert.Nil(t, run.secret)
 				return
 			}
