@@ -78,11 +78,15 @@ func TestRefreshPicksUpChangesAndNoOpIsFree(t *testing.T) {
 	waitForEvent(t, obj, "SecretCreated")
 	eventsBefore := len(events(t, obj))
 
+	settled := waitForReady(t, obj, ssmcontroller.ReasonSynced)
 	bed.Emulator.ResetCounters()
 	require.Eventually(t, func() bool { return ssmCalls("GetParameters") >= 3 }, waitFor, tick, "three refreshes")
 	unchanged, err := getSecret(ns, "app")
 	require.NoError(t, err)
 	assert.Equal(t, written.ResourceVersion, unchanged.ResourceVersion, "no-op refreshes do not write the Secret")
+	after := &ssmv1alpha1.SsmConfig{}
+	require.NoError(t, bed.Client.Get(context.Background(), client.ObjectKeyFromObject(obj), after))
+	assert.Equal(t, settled.ResourceVersion, after.ResourceVersion, "no-op refreshes do not write status")
 	assert.Len(t, events(t, obj), eventsBefore, "no-op refreshes emit no Event")
 
 	putParameter(t, "/refresh/TOKEN", "v2", "SecureString")

@@ -36,7 +36,9 @@ func readyCondition(run *syncRun, err error) metav1.Condition {
 	return cond
 }
 
-// updateStatus writes the sync's outcome in one patch, and only when it changed anything.
+// updateStatus writes the sync's outcome in one patch, and only when it changed anything: a refresh
+// that finds nothing new writes nothing to the API server, so lastSyncTime is when the Secret or
+// the outcome last changed.
 func (r *Reconciler) updateStatus(ctx context.Context, run *syncRun, err error) error {
 	obj := run.obj
 	before := obj.DeepCopy()
@@ -48,10 +50,12 @@ func (r *Reconciler) updateStatus(ctx context.Context, run *syncRun, err error) 
 		status.SecretName = run.secretName
 		status.SyncedKeys = int32(len(run.data))
 		status.MissingParameters = truncated(run.record.values.notFound)
-		status.LastSyncTime = &metav1.Time{Time: run.record.fetchedAt}
 	}
-	if equality.Semantic.DeepEqual(before.Status, obj.Status) {
+	if equality.Semantic.DeepEqual(before.Status, obj.Status) && !run.changes.any() {
 		return nil
+	}
+	if err == nil {
+		status.LastSyncTime = &metav1.Time{Time: run.record.fetchedAt}
 	}
 	if patchErr := r.Client.Status().Patch(ctx, obj, client.MergeFrom(before)); patchErr != nil {
 		return client.IgnoreNotFound(patchErr)

@@ -111,7 +111,8 @@ type SsmConfigStatus struct {
 	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Synced Keys"
 	SyncedKeys int32 `json:"syncedKeys,omitempty"`
 
-	// LastSyncTime is when values were last read from SSM successfully.
+	// LastSyncTime is when the Secret or the sync's outcome last changed, from values read from SSM
+	// at that time. Refreshes that find nothing new write nothing, this field included.
 	// +optional
 	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Last Sync Time"
 	LastSyncTime *metav1.Time `json:"lastSyncTime,omitempty"`
