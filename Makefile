@@ -76,8 +76,8 @@ vet: ## go vet.
 	go vet ./...
 
 .PHONY: test
-test: generate manifests fmt vet envtest ## Unit and integration tests against a real kube-apiserver + etcd and the AWS emulator.
-	go test ./... -count=1 -timeout 20m
+test: generate manifests fmt vet envtest $(OPM) ## Unit and integration tests against a real kube-apiserver + etcd and the AWS emulator.
+	OPM=$(OPM) go test ./... -count=1 -timeout 20m
 
 .PHONY: verify
 verify: verify-generated verify-bundle-drift olm-verify ## Generated files are committed and current; every OLM check passes.
