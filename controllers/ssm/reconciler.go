@@ -45,7 +45,7 @@ type Reconciler struct {
 }
 
 // +kubebuilder:rbac:groups=ssm.aws.605.tv,resources=ssmconfigs,verbs=get;list;watch
-// +kubebuilder:rbac:groups=ssm.aws.605.tv,resources=ssmconfigs/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=ssm.aws.605.tv,resources=ssmconfigs/status,verbs=patch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
