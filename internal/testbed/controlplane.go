@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -59,7 +58,7 @@ func StartControlPlaneWithCRDs(crdPaths ...string) (*ControlPlane, error) {
 		_ = env.Stop()
 		return nil, fmt.Errorf("starting kube-apiserver and etcd from %s (run `make envtest`): %w", assets, err)
 	}
-	watchdog, err := startWatchdog(childPIDs("kube-apiserver", "etcd"))
+	watchdog, err := watchProcessGroups(childPIDs("kube-apiserver", "etcd")...)
 	if err != nil {
 		_ = env.Stop()
 		return nil, err
@@ -124,28 +123,4 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// startWatchdog starts a shell in its own process group that kills the given process groups when
-// its stdin closes without "done" first — which happens when this process exits in any way.
-func startWatchdog(pids []int) (io.WriteCloser, error) {
-	groups := make([]string, 0, len(pids))
-	for _, pid := range pids {
-		groups = append(groups, "-"+strconv.Itoa(pid))
-	}
-	script := `read -r word; [ "$word" = done ] && exit 0; kill -KILL -- ` + strings.Join(groups, " ") + ` 2>/dev/null; exit 0`
-	if len(pids) == 0 {
-		script = "read -r word; exit 0"
-	}
-	cmd := exec.Command("/bin/sh", "-c", script)
-	cmd.SysProcAttr = detachedProcAttr()
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting the control-plane watchdog: %w", err)
-	}
-	go func() { _ = cmd.Wait() }()
-	return stdin, nil
 }
