@@ -158,3 +158,4 @@ $(OPM):
 		-o $@ github.com/operator-framework/operator-registry/cmd/opm
 
 include hack/olm.mk
+include hack/e2e.mk

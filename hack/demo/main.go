@@ -5,17 +5,11 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"cmp"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"maps"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"slices"
@@ -34,7 +28,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/wait"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ssmv1alpha1 "github.com/605-tv/k8s-aws-operator/apis/ssm/v1alpha1"
@@ -75,34 +68,32 @@ func run() error {
 		return err
 	}
 	kubeconfig := filepath.Join(dir, "kubeconfig")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	if err := os.WriteFile(kubeconfig, bed.ControlPlane.Env.KubeConfig, 0o600); err != nil {
+	if err := bed.WriteKubeconfig(kubeconfig); err != nil {
 		return err
 	}
 
 	step("building and starting the operator (log: " + filepath.Join(dir, "operator.log") + ")")
-	operator, err := startOperator(ctx, dir, kubeconfig, bed.EmulatorURL)
+	operator, err := startOperator(ctx, bed, dir, kubeconfig)
 	if err != nil {
 		return err
 	}
-	defer operator.stop()
+	defer func() { _ = operator.Stop(15 * time.Second) }()
 
 	step("applying config/samples")
-	samples, err := applySamples(ctx, bed.Client, filepath.Join(testbed.RepoRoot(), "config", "samples"))
+	samples, err := applySamples(ctx, bed.Client)
 	if err != nil {
 		return err
 	}
 	if err := report(ctx, bed, samples, operator); err != nil {
 		return err
 	}
+	if *exitAfter {
+		fmt.Println("\nDEMO_EXIT=1: stopping the operator, the emulator and the control plane.")
+		return nil
+	}
 	fmt.Printf("\nThe cluster stays up. Try:\n  export KUBECONFIG=%s\n  %s get ssmconfigs,secrets,serviceaccounts -n airflow\n", kubeconfig, *kubectl)
 	fmt.Printf("  AWS_ENDPOINT_URL=%s AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-east-1 \\\n"+
 		"    aws ssm put-parameter --name /dev-qa/airflow/FERNET_KEY --value rotated --type SecureString --overwrite\n", bed.EmulatorURL)
-	if *exitAfter {
-		return nil
-	}
 	fmt.Println("Press Ctrl-C to stop everything.")
 	<-ctx.Done()
 	return nil
@@ -125,70 +116,23 @@ func seedAWS(emu *awsemu.Emulator) error {
 	return err
 }
 
-type operatorProcess struct {
-	cmd  *exec.Cmd
-	done chan error
-	log  string
-}
-
 // startOperator builds the operator and runs it as its own process, configured like a deployment
 // would be, with the SDK pointed at the emulator through AWS_ENDPOINT_URL.
-func startOperator(ctx context.Context, dir, kubeconfig, endpoint string) (*operatorProcess, error) {
-	binary := filepath.Join(dir, "manager")
-	build := exec.CommandContext(ctx, "go", "build", "-o", binary, ".")
-	build.Dir, build.Stdout, build.Stderr = testbed.RepoRoot(), os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		return nil, fmt.Errorf("building the operator: %w", err)
-	}
-	logPath := filepath.Join(dir, "operator.log")
-	logFile, err := os.Create(logPath)
+func startOperator(ctx context.Context, bed *testbed.Bed, dir, kubeconfig string) (*testbed.Process, error) {
+	binary, err := testbed.BuildOperator(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(binary, "--cluster-name=demo", "--metrics-secure=false",
-		"--metrics-bind-address=127.0.0.1:0", "--health-probe-bind-address=127.0.0.1:0", "--iam-resync-period=1m")
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig, "AWS_ENDPOINT_URL="+endpoint)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	p := &operatorProcess{cmd: cmd, done: make(chan error, 1), log: logPath}
-	go func() { p.done <- cmd.Wait(); _ = logFile.Close() }()
-	return p, nil
+	cmd := bed.OperatorCommand(binary, kubeconfig, "--cluster-name=demo", "--iam-resync-period=1m")
+	return testbed.StartProcess("operator", filepath.Join(dir, "operator.log"), cmd)
 }
 
-// stop asks the operator to shut down gracefully, and kills it if it does not within 15 s.
-func (p *operatorProcess) stop() {
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(15 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
-}
-
-// applySamples creates every object in the samples folder (and the namespaces they live in).
-func applySamples(ctx context.Context, k8s client.Client, dir string) ([]*unstructured.Unstructured, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+// applySamples creates config/samples (and the namespaces they live in).
+func applySamples(ctx context.Context, k8s client.Client) ([]*unstructured.Unstructured, error) {
+	objects, err := testbed.Samples()
 	if err != nil {
 		return nil, err
 	}
-	var objects []*unstructured.Unstructured
-	for _, file := range files {
-		if filepath.Base(file) == "kustomization.yaml" {
-			continue
-		}
-		docs, err := decodeYAML(file)
-		if err != nil {
-			return nil, err
-		}
-		objects = append(objects, docs...)
-	}
-	// Namespaces first: the other samples live in them.
-	slices.SortStableFunc(objects, func(a, b *unstructured.Unstructured) int {
-		return cmp.Compare(boolInt(a.GetKind() != "Namespace"), boolInt(b.GetKind() != "Namespace"))
-	})
 	for _, obj := range objects {
 		if ns := obj.GetNamespace(); ns != "" {
 			err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
@@ -196,7 +140,7 @@ func applySamples(ctx context.Context, k8s client.Client, dir string) ([]*unstru
 				return nil, err
 			}
 		}
-		if err := k8s.Create(ctx, obj); err != nil {
+		if err := k8s.Create(ctx, obj); err != nil && !(obj.GetKind() == "Namespace" && apierrors.IsAlreadyExists(err)) {
 			return nil, fmt.Errorf("creating %s %s: %w", obj.GetKind(), obj.GetName(), err)
 		}
 		fmt.Printf("    created %s %s/%s\n", obj.GetKind(), obj.GetNamespace(), obj.GetName())
@@ -204,40 +148,8 @@ func applySamples(ctx context.Context, k8s client.Client, dir string) ([]*unstru
 	return objects, nil
 }
 
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-func decodeYAML(file string) ([]*unstructured.Unstructured, error) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil, err
-	}
-	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
-	var objects []*unstructured.Unstructured
-	for {
-		doc, err := reader.Read()
-		if errors.Is(err, io.EOF) {
-			return objects, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
-		}
-		obj := &unstructured.Unstructured{}
-		if err := utilyaml.Unmarshal(doc, &obj.Object); err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
-		}
-		if len(obj.Object) > 0 {
-			objects = append(objects, obj)
-		}
-	}
-}
-
 // report waits for each sample to be reconciled and prints the outcome.
-func report(ctx context.Context, bed *testbed.Bed, samples []*unstructured.Unstructured, op *operatorProcess) error {
+func report(ctx context.Context, bed *testbed.Bed, samples []*unstructured.Unstructured, op *testbed.Process) error {
 	for _, obj := range samples {
 		var err error
 		switch obj.GetKind() {
@@ -247,7 +159,7 @@ func report(ctx context.Context, bed *testbed.Bed, samples []*unstructured.Unstr
 			err = reportServiceAccount(ctx, bed, client.ObjectKeyFromObject(obj))
 		}
 		if err != nil {
-			return fmt.Errorf("%w (operator log: %s)", err, op.log)
+			return fmt.Errorf("%w (operator log: %s)", err, op.LogPath)
 		}
 	}
 	return nil
