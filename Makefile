@@ -159,3 +159,4 @@ $(OPM):
 
 include hack/olm.mk
 include hack/e2e.mk
+include hack/bench.mk
