@@ -274,6 +274,33 @@ func TestBatchedCalls(t *testing.T) {
 	assert.Equal(t, 3, ssmCalls("GetParameters"))
 }
 
+// Names another SsmConfig read within the refresh interval are not read again: only new names cost
+// a call.
+func TestSharedNamesAreReadOnce(t *testing.T) {
+	bed.RunOperator(t, nil)
+	ns := newNamespace(t, nil)
+	var shared, own []string
+	want := map[string]string{}
+	for i := range 15 {
+		name := fmt.Sprintf("/shared/K%02d", i)
+		putParameter(t, name, fmt.Sprint(i), "String")
+		want[fmt.Sprintf("K%02d", i)] = fmt.Sprint(i)
+		if i < 10 {
+			shared = append(shared, name)
+		} else {
+			own = append(own, name)
+		}
+	}
+	create(t, newSsmConfig(ns, "first", ssmv1alpha1.SsmConfigSpec{SsmKeys: names(shared...)}))
+	waitForData(t, ns, "first", map[string]string{"K00": "0", "K01": "1", "K02": "2", "K03": "3", "K04": "4",
+		"K05": "5", "K06": "6", "K07": "7", "K08": "8", "K09": "9"})
+	bed.Emulator.ResetCounters()
+
+	create(t, newSsmConfig(ns, "second", ssmv1alpha1.SsmConfigSpec{SsmKeys: names(append(shared, own...)...)}))
+	waitForData(t, ns, "second", want)
+	assert.Equal(t, 1, ssmCalls("GetParameters"), "one call, for the five names the first SsmConfig did not read")
+}
+
 // Under throttling, 5xx, resets and timeouts the Secret never loses a key or a value, and it
 // converges once the faults stop.
 func TestFaultsNeverLoseData(t *testing.T) {

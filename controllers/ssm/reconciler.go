@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	ssmv1alpha1 "github.com/605-tv/k8s-aws-operator/apis/ssm/v1alpha1"
@@ -21,9 +22,10 @@ import (
 	"github.com/605-tv/k8s-aws-operator/internal/steps"
 )
 
-// Fetcher reads parameters; *ssmfetch.Fetcher batches the reads of all reconciles together.
+// Fetcher reads parameters; *ssmfetch.Fetcher batches the reads of all reconciles together and
+// serves answers younger than maxAge from memory, re-reading them ahead of time in full batches.
 type Fetcher interface {
-	Get(ctx context.Context, names []string) (ssmfetch.Result, error)
+	GetWithin(ctx context.Context, names []string, maxAge time.Duration) (ssmfetch.Result, error)
 	GetByPath(ctx context.Context, path string, recursive bool) ([]ssmfetch.Parameter, error)
 }
 
@@ -42,6 +44,8 @@ type Reconciler struct {
 	Jitter func(time.Duration) time.Duration
 
 	records *recordStore
+	// changed carries the SsmConfigs whose parameters SSM changed, to reconcile them at once.
+	changed chan event.TypedGenericEvent[*ssmv1alpha1.SsmConfig]
 }
 
 // +kubebuilder:rbac:groups=ssm.aws.605.tv,resources=ssmconfigs,verbs=get;list;watch

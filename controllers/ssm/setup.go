@@ -5,6 +5,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/util/workqueue"
@@ -17,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	ssmv1alpha1 "github.com/605-tv/k8s-aws-operator/apis/ssm/v1alpha1"
 )
@@ -31,6 +33,7 @@ func RefreshJitter(interval time.Duration) time.Duration {
 // Namespaces (access policy changes).
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
 	r.records = newRecordStore()
+	r.changed = make(chan event.TypedGenericEvent[*ssmv1alpha1.SsmConfig], changedBuffer)
 	if r.Clock == nil {
 		r.Clock = clock.RealClock{}
 	}
@@ -50,12 +53,28 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
 					return e.ObjectOld.GetAnnotations()[AllowedPathsAnnotation] != e.ObjectNew.GetAnnotations()[AllowedPathsAnnotation]
 				},
 			})).
+		WatchesRawSource(source.Channel(r.changed, &handler.TypedEnqueueRequestForObject[*ssmv1alpha1.SsmConfig]{})).
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: concurrency,
 			// Transient AWS/API failures retry from 100ms up to 5 minutes, not the default 16 minutes.
 			RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](100*time.Millisecond, 5*time.Minute),
 		}).
 		Complete(r)
+}
+
+// changedBuffer bounds the SsmConfigs waiting to be told of a changed parameter; past it, they
+// learn at their next refresh (their values are marked stale either way).
+const changedBuffer = 1024
+
+// ParameterChanged is the fetcher's OnChange: the SsmConfigs read from key read it again now.
+func (r *Reconciler) ParameterChanged(key string) {
+	for _, name := range r.records.markStale(key) {
+		obj := &ssmv1alpha1.SsmConfig{ObjectMeta: metav1.ObjectMeta{Namespace: name.Namespace, Name: name.Name}}
+		select {
+		case r.changed <- event.TypedGenericEvent[*ssmv1alpha1.SsmConfig]{Object: obj}:
+		default:
+		}
+	}
 }
 
 // configsInNamespace enqueues every SsmConfig of a Namespace whose access policy changed.

@@ -89,7 +89,8 @@ func (r *Reconciler) fetch(ctx context.Context, run *syncRun) (fetchedValues, er
 		for i, n := range names {
 			requested[i] = string(n)
 		}
-		result, err := r.Fetcher.Get(ctx, requested)
+		// Values another SsmConfig had read within this one's refresh interval are fresh enough.
+		result, err := r.Fetcher.GetWithin(ctx, requested, refreshInterval(run.obj))
 		if err != nil {
 			return values, err
 		}

@@ -33,9 +33,24 @@ func TestRecordDue(t *testing.T) {
 		{name: "refresh not yet due", rec: syncRecord{generation: 2, nextRefresh: now.Add(time.Second)}, want: false},
 		{name: "refresh due", rec: syncRecord{generation: 2, nextRefresh: now}, want: true},
 		{name: "refresh disabled", rec: syncRecord{generation: 2}, want: false},
+		{name: "SSM changed a value", rec: syncRecord{generation: 2, nextRefresh: now.Add(time.Hour), stale: true}, want: true},
 	}
 	for _, tc := range cases {
 		assert.Equal(t, tc.want, tc.rec.due(2, now), tc.name)
+	}
+}
+
+func TestMarkStaleFindsTheSsmConfigsReadFromAKey(t *testing.T) {
+	store := newRecordStore()
+	a, b, c := types.NamespacedName{Namespace: "x", Name: "a"}, types.NamespacedName{Namespace: "x", Name: "b"}, types.NamespacedName{Namespace: "y", Name: "c"}
+	store.put(a, syncRecord{values: fetchedValues{byName: params("/k/SHARED", "/k/A")}})
+	store.put(b, syncRecord{values: fetchedValues{byName: params("/k/B"), notFound: []string{"/k/SHARED"}}})
+	store.put(c, syncRecord{values: fetchedValues{byName: params("/k/C")}})
+
+	assert.ElementsMatch(t, []types.NamespacedName{a, b}, store.markStale("/k/SHARED"))
+	for name, want := range map[types.NamespacedName]bool{a: true, b: true, c: false} {
+		rec, _ := store.get(name)
+		assert.Equal(t, want, rec.stale, name.String())
 	}
 }
 

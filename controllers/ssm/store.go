@@ -1,6 +1,7 @@
 package ssm
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -14,6 +15,8 @@ type syncRecord struct {
 	values      fetchedValues
 	fetchedAt   time.Time
 	nextRefresh time.Time // zero: only when the spec changes
+	// stale marks values SSM has changed since: the next reconcile reads them again.
+	stale bool
 }
 
 // recordStore holds one syncRecord per SsmConfig; reconciles of different objects run in parallel.
@@ -51,5 +54,26 @@ func (s *recordStore) forget(key types.NamespacedName) int {
 
 // due tells whether rec must be re-read from SSM for generation at now.
 func (rec syncRecord) due(generation int64, now time.Time) bool {
-	return rec.generation != generation || (!rec.nextRefresh.IsZero() && !now.Before(rec.nextRefresh))
+	return rec.stale || rec.generation != generation || (!rec.nextRefresh.IsZero() && !now.Before(rec.nextRefresh))
+}
+
+// uses tells whether rec was read from the parameter requested as key.
+func (rec syncRecord) uses(key string) bool {
+	_, found := rec.values.byName[key]
+	return found || slices.Contains(rec.values.notFound, key)
+}
+
+// markStale marks the records read from key as stale and returns their SsmConfigs.
+func (s *recordStore) markStale(key string) []types.NamespacedName {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var marked []types.NamespacedName
+	for name, rec := range s.records {
+		if rec.uses(key) {
+			rec.stale = true
+			s.records[name] = rec
+			marked = append(marked, name)
+		}
+	}
+	return marked
 }

@@ -67,17 +67,17 @@ func Setup(ctx context.Context, mgr manager.Manager, cfg *Config, clients *awscl
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return err
 	}
-	fetcher := ssmfetch.New(clients.SSM, ssmfetch.Options{})
-	if err := mgr.Add(fetcher); err != nil {
-		return err
-	}
 	ssmReconciler := &ssmcontroller.Reconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
-		Fetcher:   fetcher,
 		Recorder:  mgr.GetEventRecorder("ssmconfig-controller"),
 		Policy:    ssmcontroller.AccessPolicy{Default: SplitListOrNil(cfg.SSMAllowedPaths)},
 	}
+	fetcher := ssmfetch.New(clients.SSM, ssmfetch.Options{OnChange: ssmReconciler.ParameterChanged})
+	if err := mgr.Add(fetcher); err != nil {
+		return err
+	}
+	ssmReconciler.Fetcher = fetcher
 	if err := ssmReconciler.SetupWithManager(mgr, cfg.SSMConcurrency); err != nil {
 		return fmt.Errorf("setting up the SsmConfig controller: %w", err)
 	}

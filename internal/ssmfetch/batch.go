@@ -31,13 +31,24 @@ func (f *Fetcher) fetchBatch(ctx context.Context, keys []string) {
 }
 
 // settle answers keys: found ones with their parameter, the rest as not
-// found, or all of them with err.
+// found, or all of them with err; it then reports kept answers that changed.
 func (f *Fetcher) settle(keys []string, found map[string]Parameter, err error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
+	var changed []string
 	for _, key := range keys {
 		param, ok := found[key]
 		f.settleLocked(key, param, ok, err)
+		if f.rememberLocked(key, param, ok, err) {
+			changed = append(changed, key)
+		}
+	}
+	f.mu.Unlock()
+	// Kept keys have new due times: let the dispatcher plan with them.
+	f.nudge()
+	if f.opts.OnChange != nil {
+		for _, key := range changed {
+			f.opts.OnChange(key)
+		}
 	}
 }
 

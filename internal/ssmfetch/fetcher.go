@@ -40,6 +40,9 @@ type Options struct {
 	CallTimeout time.Duration
 	// Clock measures the batching window. Default the real clock.
 	Clock clock.Clock
+	// OnChange is told, outside any lock, the key whose value, version or existence a read
+	// found different from the answer kept for it (see GetWithin).
+	OnChange func(key string)
 }
 
 func (o Options) withDefaults() Options {
@@ -88,6 +91,8 @@ type Fetcher struct {
 	queue []queuedKey
 	// fetches holds every queued or in-flight key, so later callers join it.
 	fetches map[string]*fetch
+	// answers keeps the last answer of every key a caller wants kept fresh (GetWithin).
+	answers map[string]*answer
 }
 
 type queuedKey struct {
@@ -111,14 +116,26 @@ func New(client SSMReader, opts Options) *Fetcher {
 		opts:    opts.withDefaults(),
 		wake:    make(chan struct{}, 1),
 		fetches: make(map[string]*fetch),
+		answers: make(map[string]*answer),
 	}
 }
 
 // Get returns the parameters for names, which may carry ":version" or
-// ":label" selectors. It blocks until every name is answered, the ctx ends,
-// or the batch holding one of its names fails; that batch's error is
-// returned wrapped so errors.As still reaches the SDK error types.
+// ":label" selectors, as SSM has them now. It blocks until every name is
+// answered, the ctx ends, or the batch holding one of its names fails; that
+// batch's error is returned wrapped so errors.As still reaches the SDK error
+// types.
 func (f *Fetcher) Get(ctx context.Context, names []string) (Result, error) {
+	return f.GetWithin(ctx, names, 0)
+}
+
+// GetWithin is Get for a caller content with answers read less than maxAge
+// ago. Such answers come from memory, and the Fetcher keeps them fresh: a
+// key still asked for is re-read shortly before maxAge passes, together with
+// the other keys coming due, in full batches, so that every SsmConfig
+// sharing a key costs one read of it per maxAge. A re-read that finds a
+// changed answer calls Options.OnChange. maxAge 0 reads every name now.
+func (f *Fetcher) GetWithin(ctx context.Context, names []string, maxAge time.Duration) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		// Queuing names for a caller that is already gone would waste a fetch.
 		return Result{}, err
@@ -127,11 +144,19 @@ func (f *Fetcher) Get(ctx context.Context, names []string) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	fetches, err := f.enqueue(keys)
+	remembered, missing := f.recall(keys, maxAge)
+	if len(missing) == 0 {
+		return remembered, nil
+	}
+	fetches, err := f.enqueue(missing)
 	if err != nil {
 		return Result{}, err
 	}
-	return collect(ctx, keys, fetches)
+	result, err := collect(ctx, missing, fetches)
+	if err != nil {
+		return Result{}, err
+	}
+	return remembered.merge(result), nil
 }
 
 // enqueue registers keys, joining fetches that are already queued or in
@@ -142,22 +167,32 @@ func (f *Fetcher) enqueue(keys []string) ([]*fetch, error) {
 	if f.state == stopped {
 		return nil, ErrStopped
 	}
-	now := f.opts.Clock.Now()
 	fetches := make([]*fetch, len(keys))
 	for i, key := range keys {
-		fe, ok := f.fetches[key]
-		if !ok {
-			fe = &fetch{done: make(chan struct{})}
-			f.fetches[key] = fe
-			f.queue = append(f.queue, queuedKey{key: key, queuedAt: now})
-		}
-		fetches[i] = fe
+		fetches[i] = f.joinOrQueueLocked(key)
 	}
+	f.nudge()
+	return fetches, nil
+}
+
+// nudge wakes the dispatcher without blocking.
+func (f *Fetcher) nudge() {
 	select {
 	case f.wake <- struct{}{}:
 	default:
 	}
-	return fetches, nil
+}
+
+// joinOrQueueLocked returns the fetch of key, queuing one if none is queued
+// or in flight.
+func (f *Fetcher) joinOrQueueLocked(key string) *fetch {
+	fe, ok := f.fetches[key]
+	if !ok {
+		fe = &fetch{done: make(chan struct{})}
+		f.fetches[key] = fe
+		f.queue = append(f.queue, queuedKey{key: key, queuedAt: f.opts.Clock.Now()})
+	}
+	return fe
 }
 
 // collect waits for every fetch. Giving up on ctx leaves the fetches
@@ -242,18 +277,23 @@ func (f *Fetcher) awaitReadyBatch(ctx context.Context) bool {
 // window running.
 const noDeadline time.Duration = -1
 
-// batchReadiness reports whether a batch should be sent now and, if not,
-// how long until the oldest queued key's window closes.
+// batchReadiness queues the kept keys coming due, then reports whether a
+// batch should be sent now and, if not, how long until the oldest queued
+// key's window closes or kept keys come due.
 func (f *Fetcher) batchReadiness() (ready bool, wait time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	refreshWait := f.queueDueLocked(f.opts.Clock.Now())
 	if len(f.queue) == 0 {
-		return false, noDeadline
+		return false, refreshWait
 	}
 	if len(f.queue) >= maxBatchSize {
 		return true, 0
 	}
 	wait = f.opts.BatchWindow - f.opts.Clock.Since(f.queue[0].queuedAt)
+	if refreshWait != noDeadline {
+		wait = min(wait, refreshWait)
+	}
 	return wait <= 0, wait
 }
 
