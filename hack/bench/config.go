@@ -83,7 +83,7 @@ func parseConfig(args []string) (*config, error) {
 	durationVar(fs, &c.SSMLatency, "ssm-latency", 40*time.Millisecond, "emulated latency of every SSM call")
 	fs.Float64Var(&c.SSMRateLimit, "ssm-rate-limit", 0, "operator's --ssm-rate-limit (default 95 % of --ssm-quota)")
 	fs.IntVar(&c.SSMRateBurst, "ssm-rate-burst", 10, "operator's --ssm-rate-burst")
-	fs.IntVar(&c.SSMConcurrency, "ssm-concurrency", 8, "operator's --ssm-concurrency")
+	fs.IntVar(&c.SSMConcurrency, "ssm-concurrency", 64, "operator's --ssm-concurrency (its default)")
 
 	fs.IntVar(&c.ServiceAccounts, "service-accounts", 0, "annotated ServiceAccounts (quick 30, full 200)")
 	fs.IntVar(&c.PoliciesPerSA, "policies-per-sa", 2, "managed policies attached to each role")

@@ -52,7 +52,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.LeaderElectionID, "leader-election-id", "k8s-aws-operator.aws.605.tv", "Name of the leader election Lease.")
 	fs.StringVar(&c.LeaderElectionNS, "leader-election-namespace", "", "Namespace of the Lease (default: the operator's own).")
 	fs.DurationVar(&c.GracefulShutdown, "graceful-shutdown-timeout", 30*time.Second, "How long running reconciles may finish on shutdown.")
-	fs.IntVar(&c.SSMConcurrency, "ssm-concurrency", 8, "SsmConfigs reconciled in parallel.")
+	fs.IntVar(&c.SSMConcurrency, "ssm-concurrency", 64, "SsmConfigs reconciled in parallel; a reconcile mostly waits on the shared fetcher, and more of them waiting fills its batches of 10.")
 	fs.IntVar(&c.IAMConcurrency, "iam-concurrency", 4, "ServiceAccounts reconciled in parallel.")
 	fs.StringVar(&c.SSMAllowedPaths, "ssm-allowed-paths", "", `SSM name prefixes every namespace may read, comma separated, "{namespace}" is replaced by the namespace (e.g. "/apps/{namespace}/"). Empty: no restriction, unless a Namespace has the ssm.aws.605.tv/allowed-paths annotation.`)
 	fs.DurationVar(&c.IAMResyncPeriod, "iam-resync-period", 10*time.Minute, "How often each managed IAM role is compared with its ServiceAccount (jittered).")
