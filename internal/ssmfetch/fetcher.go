@@ -31,7 +31,8 @@ var ErrStopped = errors.New("ssmfetch: fetcher stopped")
 // Options tune a Fetcher. Zero values select the defaults.
 type Options struct {
 	// BatchWindow is how long a name may wait for others to fill its batch
-	// before a partial batch is sent. Default 10ms.
+	// before a partial batch is sent. Default 30ms: in a creation wave it lets
+	// the names of several reconciles fill a batch (see docs/benchmarks.md).
 	BatchWindow time.Duration
 	// MaxInFlight caps concurrent GetParameters calls. Default 8.
 	MaxInFlight int
@@ -47,7 +48,7 @@ type Options struct {
 
 func (o Options) withDefaults() Options {
 	if o.BatchWindow <= 0 {
-		o.BatchWindow = 10 * time.Millisecond
+		o.BatchWindow = 30 * time.Millisecond
 	}
 	if o.MaxInFlight <= 0 {
 		o.MaxInFlight = 8
