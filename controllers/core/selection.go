@@ -1,11 +1,17 @@
 package core
 
 import (
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	"github.com/605-tv/k8s-aws-operator/internal/irsa"
 )
 
 // The ServiceAccount metadata this controller reads and writes.
@@ -46,4 +52,40 @@ func namesRole(value, roleName string) bool {
 	parsed, err := arn.Parse(value)
 	return err == nil && parsed.Service == "iam" &&
 		strings.HasPrefix(parsed.Resource, "role/") && strings.HasSuffix(parsed.Resource, "/"+roleName)
+}
+
+// ownWrite reports whether an update only adds our finalizer and/or sets the role ARN annotation to
+// our own role: the reconcile that wrote it has just converged the role, and comparing it with IAM
+// again would only spend quota. Anything else, such as a user removing the annotation, still
+// triggers a reconcile.
+func (r *ServiceAccountReconciler) ownWrite(old, updated *corev1.ServiceAccount) bool {
+	if !equality.Semantic.DeepEqual(old.Labels, updated.Labels) ||
+		!old.DeletionTimestamp.Equal(updated.DeletionTimestamp) ||
+		!equality.Semantic.DeepEqual(old.Secrets, updated.Secrets) ||
+		!equality.Semantic.DeepEqual(old.ImagePullSecrets, updated.ImagePullSecrets) ||
+		!equality.Semantic.DeepEqual(old.AutomountServiceAccountToken, updated.AutomountServiceAccountToken) {
+		return false
+	}
+	withOurs := old.Finalizers
+	if !controllerutil.ContainsFinalizer(old, Finalizer) {
+		withOurs = append(slices.Clone(old.Finalizers), Finalizer)
+	}
+	if !slices.Equal(updated.Finalizers, old.Finalizers) && !slices.Equal(updated.Finalizers, withOurs) {
+		return false
+	}
+	oldARN, hadARN := old.Annotations[RoleARNAnnotation]
+	newARN, hasARN := updated.Annotations[RoleARNAnnotation]
+	switch {
+	case hadARN && !hasARN:
+		return false
+	case hasARN && newARN != oldARN && !namesRole(newARN, irsa.RoleName(r.ClusterName, updated.Namespace, updated.Name)):
+		return false
+	}
+	return equality.Semantic.DeepEqual(withoutRoleARN(old.Annotations), withoutRoleARN(updated.Annotations))
+}
+
+func withoutRoleARN(annotations map[string]string) map[string]string {
+	out := maps.Clone(annotations)
+	delete(out, RoleARNAnnotation)
+	return out
 }

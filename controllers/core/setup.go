@@ -7,7 +7,9 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 )
 
@@ -18,7 +20,8 @@ func ResyncJitter(interval time.Duration) time.Duration {
 }
 
 // SetupWithManager registers the controller. The manager's cache holds every ServiceAccount; the
-// predicate lets through those selected now and those still carrying our finalizer.
+// predicates let through those selected now and those still carrying our finalizer, except for
+// updates that are only the controller's own writes.
 func (r *ServiceAccountReconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
 	r.managed = newManagedRoles()
 	if r.Jitter == nil {
@@ -26,7 +29,14 @@ func (r *ServiceAccountReconciler) SetupWithManager(mgr ctrl.Manager, concurrenc
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("serviceaccount-iam").
-		For(&corev1.ServiceAccount{}, builder.WithPredicates(predicate.NewPredicateFuncs(relevant))).
+		For(&corev1.ServiceAccount{}, builder.WithPredicates(
+			predicate.NewPredicateFuncs(relevant),
+			predicate.TypedFuncs[client.Object]{UpdateFunc: func(e event.UpdateEvent) bool {
+				old, oldOK := e.ObjectOld.(*corev1.ServiceAccount)
+				updated, newOK := e.ObjectNew.(*corev1.ServiceAccount)
+				return !oldOK || !newOK || !r.ownWrite(old, updated)
+			}},
+		)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency}).
 		Complete(r)
 }
