@@ -81,8 +81,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		r.rememberValues,
 		r.releaseOldSecret,
 	)
-	r.report(run, err)
-	if statusErr := r.updateStatus(ctx, run, err); statusErr != nil {
+	cond := readyCondition(run, err)
+	r.report(run, cond, err)
+	if statusErr := r.updateStatus(ctx, run, cond, err); statusErr != nil {
 		return reconcile.Result{}, statusErr
 	}
 	metrics.SSMSyncDuration.Observe(r.Clock.Since(start).Seconds())

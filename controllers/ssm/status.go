@@ -39,12 +39,12 @@ func readyCondition(run *syncRun, err error) metav1.Condition {
 // updateStatus writes the sync's outcome in one patch, and only when it changed anything: a refresh
 // that finds nothing new writes nothing to the API server, so lastSyncTime is when the Secret or
 // the outcome last changed.
-func (r *Reconciler) updateStatus(ctx context.Context, run *syncRun, err error) error {
+func (r *Reconciler) updateStatus(ctx context.Context, run *syncRun, cond metav1.Condition, err error) error {
 	obj := run.obj
 	before := obj.DeepCopy()
 	status := &obj.Status
 	status.ObservedGeneration = obj.Generation
-	meta.SetStatusCondition(&status.Conditions, readyCondition(run, err))
+	meta.SetStatusCondition(&status.Conditions, cond)
 	status.DeniedParameters = truncated(run.denied)
 	if err == nil {
 		status.SecretName = run.secretName
@@ -64,8 +64,7 @@ func (r *Reconciler) updateStatus(ctx context.Context, run *syncRun, err error) 
 }
 
 // report emits the Events and metrics of a sync. A sync that changed nothing emits no Event.
-func (r *Reconciler) report(run *syncRun, err error) {
-	cond := readyCondition(run, err)
+func (r *Reconciler) report(run *syncRun, cond metav1.Condition, err error) {
 	metrics.SSMSyncs.WithLabelValues(cond.Reason).Inc()
 	if err != nil {
 		r.Recorder.Eventf(run.obj, nil, corev1.EventTypeWarning, cond.Reason, "Sync", "%s", cond.Message)

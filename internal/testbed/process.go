@@ -108,9 +108,3 @@ func watchProcessGroups(pgids ...int) (io.WriteCloser, error) {
 	go func() { _ = cmd.Wait() }()
 	return stdin, nil
 }
-
-// FreePort is a TCP port on 127.0.0.1 that was free a moment ago, for a program that needs its port
-// number on its command line.
-func FreePort() (int, error) {
-	return freePort()
-}
